@@ -107,12 +107,14 @@ def cmd_db(args: argparse.Namespace) -> int:
 
     engine = _engine()
     if args.db_command == "upgrade":
-        migrate.upgrade(engine, args.revision, sql=args.sql, out=sys.stdout)
+        for line in migrate.upgrade(engine, args.revision, sql=args.sql, out=sys.stdout):
+            print(line, file=sys.stderr if args.sql else sys.stdout)
         if not args.sql:
             print(f"schema at {migrate.current(engine)}")
         return 0
     if args.db_command == "downgrade":
-        migrate.downgrade(engine, args.revision, sql=args.sql, out=sys.stdout)
+        for line in migrate.downgrade(engine, args.revision, sql=args.sql, out=sys.stdout):
+            print(line, file=sys.stderr if args.sql else sys.stdout)
         if not args.sql:
             print(f"schema at {migrate.current(engine) or 'base (no migrations applied)'}")
         return 0
@@ -188,6 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         print(f"roi: the store cannot be used: {reason}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: not an error of ours.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("roi: interrupted", file=sys.stderr)
         return 130

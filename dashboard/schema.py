@@ -290,8 +290,8 @@ execution_tasks = sa.Table(
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("ai_model", sa.Text),
     sa.Column("finished_at", UTCDateTime),
-    sa.Column("input_tokens", sa.BigInteger),
-    sa.Column("output_tokens", sa.BigInteger),
+    sa.Column("input_tokens", sa.Integer),
+    sa.Column("output_tokens", sa.Integer),
     sa.Column("cost", sa.Numeric(18, 6)),  # as the task service writes it, reporting currency
     sa.Column("customer_id", sa.Text),
     sa.Column("error", sa.Text),
