@@ -1,0 +1,1 @@
+"""Small drawing helpers shared by the dashboard's pages: cards, charts, banners, the filter."""
