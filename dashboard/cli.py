@@ -92,12 +92,16 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from dashboard.ingest.demo import generate
+    from dashboard.ingest.demo import DemoRefused, generate
     from dashboard.migrate import upgrade
 
     engine = _engine()
     upgrade(engine)
-    summary = generate(engine, events=args.events, seed=args.seed, progress=not args.quiet)
+    try:
+        summary = generate(engine, events=args.events, seed=args.seed, progress=not args.quiet)
+    except DemoRefused as refused:
+        print(f"roi: {refused}", file=sys.stderr)
+        return 1
     print(summary.describe())
     return 0
 
