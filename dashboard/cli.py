@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from dashboard import settings
+from dashboard.migrate import MigrationRefused
 from dashboard.store import StoreUnavailable, make_engine
 
 log = logging.getLogger("roi")
@@ -51,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--no-demo", action="store_true", help="never load demo data into an empty store")
 
-    p = sub.add_parser("demo", help="fill the store with a reproducible demo dataset")
+    p = sub.add_parser("demo", help="fill an empty store with a reproducible demo dataset")
     p.add_argument("--events", type=_positive_int, default=200_000, help="number of product events")
     p.add_argument("--seed", type=_positive_int, default=7)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -187,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"roi: {exc}", file=sys.stderr)
         return 2
-    except StoreUnavailable as exc:
+    except (StoreUnavailable, MigrationRefused) as exc:
         print(f"roi: {exc}", file=sys.stderr)
         return 2
     except sa.exc.OperationalError as exc:

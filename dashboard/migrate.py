@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.util import CommandError
 from sqlalchemy.engine import Engine
 
 from dashboard.schema import adopted_objects
@@ -24,6 +25,10 @@ from dashboard.schema_check import VERSION_TABLE, LiveSchema, inspect_live
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class MigrationRefused(Exception):
+    """A migration request that cannot be carried out; the message is fit to show."""
 
 
 def _config(engine: Engine, out: TextIO | None = None) -> Config:
@@ -58,35 +63,35 @@ def _snapshot(engine: Engine, cfg: Config) -> str | None:
         return None
 
 
-def upgrade(engine: Engine, revision: str = "head", *, sql: bool = False, out: TextIO | None = None) -> list[str]:
-    """Migrate to ``revision``; returns what was adopted or added to existing tables."""
+def _alembic(action, cfg: Config, revision: str, **kw) -> None:
+    try:
+        action(cfg, revision, **kw)
+    except CommandError as exc:  # an unknown revision and the like
+        raise MigrationRefused(str(exc)) from exc
+
+
+def _run(engine: Engine, action, revision: str, sql: bool, out: TextIO | None) -> list[str]:
     cfg = _config(engine, out)
     if sql:
         cfg.attributes["output_buffer"] = out or sys.stdout
         start = _snapshot(engine, cfg)
-        command.upgrade(cfg, f"{start}:{revision}" if start else revision, sql=True)
+        if start is None and action is command.downgrade:
+            raise MigrationRefused("nothing to downgrade: the store has no migrations applied")
+        _alembic(action, cfg, f"{start}:{revision}" if start else revision, sql=True)
         return cfg.attributes["report"]
     with engine.connect() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        _alembic(action, cfg, revision)
         if conn.in_transaction():
             conn.commit()
     return cfg.attributes["report"]
+
+
+def upgrade(engine: Engine, revision: str = "head", *, sql: bool = False, out: TextIO | None = None) -> list[str]:
+    """Migrate to ``revision``; returns what was adopted or added to existing tables."""
+    return _run(engine, command.upgrade, revision, sql, out)
 
 
 def downgrade(engine: Engine, revision: str, *, sql: bool = False, out: TextIO | None = None) -> list[str]:
     """Take migrations back to ``revision`` (``base`` for none); adopted objects are kept."""
-    cfg = _config(engine, out)
-    if sql:
-        cfg.attributes["output_buffer"] = out or sys.stdout
-        start = _snapshot(engine, cfg)
-        if start is None:
-            raise ValueError("nothing to downgrade: the store has no migrations applied")
-        command.downgrade(cfg, f"{start}:{revision}", sql=True)
-        return cfg.attributes["report"]
-    with engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-        if conn.in_transaction():
-            conn.commit()
-    return cfg.attributes["report"]
+    return _run(engine, command.downgrade, revision, sql, out)

@@ -188,3 +188,9 @@ def test_unreachable_database_gets_a_plain_message(monkeypatch, tmp_path, capsys
     assert main(["db", "check"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("roi: ") and "Traceback" not in err
+
+
+def test_bad_revision_is_a_plain_error(store, roi_env, capsys):
+    assert main(["db", "downgrade", "nonsense"]) == 2
+    err = capsys.readouterr().err
+    assert "nonsense" in err and "Traceback" not in err
