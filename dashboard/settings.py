@@ -37,13 +37,7 @@ SETTINGS: tuple[Setting, ...] = (
             secret=True),
     Setting("ROI_REPORTING_CURRENCY", "usd", "Currency of every reported amount (ISO 4217, lower case)."),
     Setting("ROI_TIMEZONE", "UTC", "Time zone in which days, weeks and months are cut."),
-    Setting("ROI_REFRESH_SECONDS", "30", "How often live dashboard cards refresh; 0 turns live refresh off."),
     Setting("ROI_CACHE_TTL_SECONDS", "300", "Longest time an aggregated query result is kept in the dashboard cache."),
-    Setting("ROI_STALE_AFTER_MINUTES", "60", "A data source not updated for this long is reported as stale."),
-    Setting("ROI_FUNNEL_STEPS", "visit,signup,task_run,checkout_started,paid",
-            "The configured funnel behind conversion_rate, as comma-separated event names."),
-    Setting("ROI_FUNNEL_WINDOW", "14d", "Conversion window of the configured funnel (e.g. 14d, 36h)."),
-    Setting("ROI_MODEL_ALLOCATION", "cost", "How a customer's revenue is split over AI models: cost or count."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
