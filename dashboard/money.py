@@ -25,6 +25,14 @@ def round_half_even(value: Decimal | int) -> int:
     return int(Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
+def divide_half_even(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half-even, in integers: no decimal-context limit."""
+    quotient, remainder = divmod(numerator, denominator)
+    if 2 * remainder > denominator or (2 * remainder == denominator and quotient % 2):
+        quotient += 1
+    return quotient
+
+
 def parse_decimal(text: str) -> Decimal:
     """A finite decimal from text; raises ValueError with a plain reason otherwise."""
     try:

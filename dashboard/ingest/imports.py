@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from dashboard.ingest.import_formats import FORMATS, TASKS, ImportFormat, canonical_json
 from dashboard.ingest.writer import insert_rows
-from dashboard.money import MICROS_PER_UNIT, round_half_even
+from dashboard.money import MICROS_PER_UNIT, divide_half_even, round_half_even
 from dashboard.schema import identity_links, import_runs, model_prices
 from dashboard.store import bump_data_version
 from dashboard.types import UTC, to_utc
@@ -260,14 +260,6 @@ def _in_chunks(values: Sequence[Any], size: int = BATCH_ROWS) -> Iterator[Sequen
         yield values[start:start + size]
 
 
-def _divide_half_even(numerator: int, denominator: int) -> int:
-    # Integer arithmetic: token counts times prices can exceed the 28 digits of the decimal context.
-    quotient, remainder = divmod(numerator, denominator)
-    if 2 * remainder > denominator or (2 * remainder == denominator and quotient % 2):
-        quotient += 1
-    return quotient
-
-
 def complete_task_costs(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Fill ``cost``/``cost_micros`` of task rows in place so that both say the same exact figure.
 
@@ -310,7 +302,7 @@ def complete_task_costs(conn: Connection, rows: Sequence[dict[str, Any]]) -> Non
         if current is None:
             continue
         total = (row.get("input_tokens") or 0) * current[0] + (row.get("output_tokens") or 0) * current[1]
-        micros = _divide_half_even(total, MICROS_PER_UNIT)
+        micros = divide_half_even(total, MICROS_PER_UNIT)
         if micros > MAX_TASK_COST_MICROS:
             log.warning("task %s: derived cost of %s micros does not fit the store; left null",
                         row.get("task_id"), micros)
