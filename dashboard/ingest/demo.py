@@ -272,11 +272,12 @@ def generate(
 ) -> DemoSummary:
     """Fill an empty, migrated store with ``events`` product events and everything around them.
 
-    ``end`` is the last day of data (default: today, UTC); the data covers the 365 days up to it.
+    ``end`` is the last day of data (default: yesterday, UTC, so that no row lies in the future);
+    the data covers the 365 days up to it.
     Raises :class:`DemoRefused` when the store already holds data.
     """
     started = time.monotonic()
-    end = end or datetime.now(UTC).date()
+    end = end or datetime.now(UTC).date() - timedelta(days=1)
     with engine.connect() as conn:
         _refuse_unless_empty(conn)
     world_seq, people_seq = np.random.SeedSequence(seed).spawn(2)
