@@ -191,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreUnavailable, MigrationRefused) as exc:
         print(f"roi: {exc}", file=sys.stderr)
         return 2
-    except sa.exc.OperationalError as exc:
+    except sa.exc.DBAPIError as exc:  # unreachable, locked, or drifted (a missing column) store
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         print(f"roi: the store cannot be used: {reason}", file=sys.stderr)
         return 2

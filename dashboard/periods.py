@@ -40,11 +40,13 @@ def parse_bound(text: str, zone: ZoneInfo) -> datetime:
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), time(), tzinfo=zone).astimezone(UTC)
         value = datetime.fromisoformat(text)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=zone)
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(f"{text!r} is out of the supported range of dates") from exc
     except ValueError as exc:
         raise ValueError(f"{text!r} is not an ISO 8601 date or date-time") from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zone)
-    return value.astimezone(UTC)
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -52,8 +54,16 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def resolve(start: str | None, end: str | None, zone: ZoneInfo, now: datetime | None = None) -> Period:
-    """The period named by optional ``--from``/``--to`` strings."""
-    now = now or datetime.now(UTC)
+    """The period named by optional ``--from``/``--to`` strings; ValueError with a plain reason."""
+    try:
+        period = _resolve(start, end, zone, now or datetime.now(UTC))
+        period.previous()
+    except OverflowError as exc:
+        raise ValueError("the period (or the one before it) falls outside the supported range of dates") from exc
+    return period
+
+
+def _resolve(start: str | None, end: str | None, zone: ZoneInfo, now: datetime) -> Period:
     if end:
         end_at = parse_bound(end, zone)
     else:
@@ -62,6 +72,6 @@ def resolve(start: str | None, end: str | None, zone: ZoneInfo, now: datetime | 
         start_at = parse_bound(start, zone)
     else:
         start_at = local_midnight(end_at.astimezone(zone).date() - timedelta(days=DEFAULT_DAYS), zone)
-        if end_at.astimezone(zone).time() != time():
+        if end_at != local_midnight(end_at.astimezone(zone).date(), zone):
             start_at = end_at - timedelta(days=DEFAULT_DAYS)
     return Period(start_at, end_at)

@@ -52,18 +52,22 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         parsed = make_url(url)
     except Exception as exc:  # noqa: BLE001 - any parse failure is a configuration error
         raise StoreUnavailable("ROI_DATABASE_URL is not a valid database URL") from exc
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(parsed, **kwargs)
-        sa.event.listen(engine, "connect", _on_sqlite_connect)
-        return engine
-    if parsed.get_backend_name() == "postgresql":
-        if parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        kwargs.setdefault("pool_pre_ping", True)
-        kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
-        return sa.create_engine(parsed, **kwargs)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = sa.create_engine(parsed, **kwargs)
+            sa.event.listen(engine, "connect", _on_sqlite_connect)
+            return engine
+        if parsed.get_backend_name() == "postgresql":
+            if parsed.drivername == "postgresql":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            kwargs.setdefault("pool_pre_ping", True)
+            kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
+            return sa.create_engine(parsed, **kwargs)
+    except (sa.exc.ArgumentError, OSError) as exc:  # unknown driver, unusable SQLite folder
+        where = parsed.render_as_string(hide_password=True)
+        raise StoreUnavailable(f"cannot open the store at {where}: {exc}") from exc
     raise StoreUnavailable(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql+psycopg://"
     )

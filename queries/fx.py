@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 import queries
 from dashboard.money import MICROS_PER_UNIT, exponent
-from dashboard.periods import Period
+from dashboard.periods import Period, local_midnight
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +58,12 @@ def dated_days(period: Period, zone: ZoneInfo) -> tuple[date, date]:
 
     A cost or rate dated by day belongs to the period that contains the start of its day.
     """
-    start_local = period.start.astimezone(zone)
-    first = start_local.date()
-    if start_local.time() != datetime.min.time():
+    # Compare instants, not wall-clock times: in some zones a day starts at 01:00 (DST at midnight).
+    first = period.start.astimezone(zone).date()
+    if period.start > local_midnight(first, zone):
         first += timedelta(days=1)
-    end_local = period.end.astimezone(zone)
-    end = end_local.date()
-    if end_local.time() != datetime.min.time():
+    end = period.end.astimezone(zone).date()
+    if period.end > local_midnight(end, zone):
         end += timedelta(days=1)
     return first, max(first, end)
 

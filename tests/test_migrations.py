@@ -194,3 +194,11 @@ def test_bad_revision_is_a_plain_error(store, roi_env, capsys):
     assert main(["db", "downgrade", "nonsense"]) == 2
     err = capsys.readouterr().err
     assert "nonsense" in err and "Traceback" not in err
+
+
+def test_a_drifted_store_is_a_plain_message_not_a_traceback(store, roi_env, capsys):
+    with store.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE execution_tasks DROP COLUMN cost_micros")
+    assert main(["kpis", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("roi: ") and "cost_micros" in err

@@ -51,6 +51,14 @@ def insert_rows(
     if not rows:
         return
     columns = list(rows[0].keys())
+    keys = [c.name for c in table.primary_key.columns]
+    if all(k in columns for k in keys):
+        # A key repeated within one batch resolves the same on every backend and batch size:
+        # the last row wins an update, the first stays when conflicts are ignored.
+        ordered = rows if on_conflict == "update" else list(reversed(rows))
+        unique = {tuple(row[k] for k in keys): row for row in ordered}
+        if len(unique) < len(rows):
+            rows = list(unique.values()) if on_conflict == "update" else list(reversed(unique.values()))
     if conn.dialect.name == "postgresql" and len(rows) >= COPY_THRESHOLD:
         _copy_upsert(conn, table, columns, rows, on_conflict)
         return
