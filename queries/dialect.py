@@ -29,11 +29,6 @@ class UnknownMacro(ValueError):
     """A query uses a macro that this adapter does not define."""
 
 
-def macros_in(sql: str) -> set[str]:
-    """Names of the macros that ``sql`` uses."""
-    return {m.group("name") for m in MACRO.finditer(sql)}
-
-
 def expand(sql: str, dialect_name: str) -> str:
     """``sql`` with every macro expanded for ``dialect_name`` (``sqlite`` or ``postgresql``)."""
     if dialect_name not in SUPPORTED:

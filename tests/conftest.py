@@ -42,12 +42,17 @@ def _pg_unavailable_reason() -> str | None:
     return _pg_status["reason"]
 
 
+def skip_or_fail(reason: str) -> None:
+    """Skip on a laptop; under CI=true a missing service or browser is a failure, not a skip."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: these tests must run)")
+    pytest.skip(reason)
+
+
 def require_postgres() -> None:
     reason = _pg_unavailable_reason()
     if reason:
-        if IN_CI:
-            pytest.fail(f"{reason} (CI=true: PostgreSQL tests must run)")
-        pytest.skip(reason)
+        skip_or_fail(reason)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import skip_or_fail
+
 from dashboard import schema
 from dashboard.components.formatting import format_period
 from dashboard.components.period_filter import preset_period
@@ -30,7 +32,6 @@ from queries.kpis import headline_kpis
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
 READY = "[data-testid='stApp'][data-test-script-state='notRunning']"
 UTC = timezone.utc
@@ -45,9 +46,7 @@ def _require_browser() -> None:
     if reason is None and not Path(CHROMIUM).exists():
         reason = f"{CHROMIUM} is missing (apt-get install chromium)"
     if reason:
-        if IN_CI:
-            pytest.fail(f"{reason}; browser tests must run under CI=true")
-        pytest.skip(reason)
+        skip_or_fail(reason)
 
 
 def _free_port() -> int:

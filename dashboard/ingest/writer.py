@@ -9,8 +9,7 @@ on SQLite, through ``executemany``. Callers own the transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import islice
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -22,12 +21,6 @@ log = logging.getLogger(__name__)
 
 OnConflict = Literal["nothing", "update"]
 COPY_THRESHOLD = 500
-
-
-def batched(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    it = iter(rows)
-    while batch := list(islice(it, size)):
-        yield batch
 
 
 def _insert_statement(conn: Connection, table: sa.Table, on_conflict: OnConflict, columns: Sequence[str]):
